@@ -1,0 +1,48 @@
+// `npm start`: the whole service on its defaults. Uses the Temporal server at TEMPORAL_ADDRESS, or starts
+// a dev server (SQLite under TEMPORAL_DATA_DIR, Web UI) when none answers there.
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../logger';
+import { resolveTemporalCli } from '../temporal/cli-binary';
+import { isTemporalReachable, startDevServer, type DevServer } from '../temporal/dev-server';
+import { runWorkerService } from './worker';
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config, 'notification-jobs');
+
+  let devServer: DevServer | undefined;
+  if (await isTemporalReachable(config.temporal.address)) {
+    logger.info({ temporalAddress: config.temporal.address }, 'using the Temporal server already running');
+  } else {
+    const binary = await resolveTemporalCli({ explicitPath: config.temporal.cliPath, onProgress: (message) => logger.info(message) });
+    devServer = await startDevServer({
+      binary,
+      address: config.temporal.address,
+      namespace: config.temporal.namespace,
+      databaseFile: path.resolve(config.temporal.dataDir, 'temporal.sqlite'),
+      uiPort: config.temporal.uiPort,
+    });
+    logger.info({ temporalAddress: devServer.address, webUi: devServer.uiUrl }, `Temporal dev server started; Web UI at ${devServer.uiUrl}`);
+  }
+
+  const worker = await runWorkerService(config, logger);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await worker.stop();
+    await devServer?.stop();
+    logger.info('stopped');
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop(signal));
+  await worker.finished;
+  if (!stopping) await devServer?.stop();
+}
+
+main().catch((error) => {
+  console.error(error instanceof ConfigError ? error.message : error instanceof Error ? error.stack : error);
+  process.exit(1);
+});

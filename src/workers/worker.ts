@@ -1,0 +1,117 @@
+// The worker: one Temporal Worker per task queue, sharing a connection and the workflow bundle.
+import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type { Kysely } from 'kysely';
+import { createDeadLetterActivities } from '../activities/dead-letters';
+import { createRetentionActivities } from '../activities/retention';
+import { closeChannels, createChannels, type Channels } from '../channels';
+import { loadConfig, type Config } from '../config';
+import { openDatabase, ensureDatabaseExists } from '../db/connect';
+import { migrateToLatest } from '../db/migrate';
+import type { Database } from '../db/schema';
+import { createLogger, type Logger } from '../logger';
+import { connectClient } from '../temporal/connection';
+import { ensureSchedules } from '../temporal/schedules';
+import { TASK_QUEUES, type TaskQueue } from '../temporal/task-queues';
+import { installRuntime } from './runtime';
+import { loadWorkflowBundle } from './workflow-bundle';
+
+export interface WorkerDependencies {
+  config: Config;
+  logger: Logger;
+  db: Kysely<Database>;
+  channels: Channels;
+  client: Client;
+}
+
+/** Which activities each task queue's worker runs. */
+function activitiesByTaskQueue(deps: WorkerDependencies): Record<TaskQueue, object> {
+  const deadLetters = createDeadLetterActivities(deps);
+  return {
+    [TASK_QUEUES.maintenance]: { ...createRetentionActivities(deps) },
+    [TASK_QUEUES.campaigns]: { ...deadLetters },
+    [TASK_QUEUES.transactional]: { ...deadLetters },
+  };
+}
+
+export interface RunningWorkers {
+  /** Settles when every worker has stopped. */
+  finished: Promise<void>;
+  /** Stops polling, lets in-flight activities finish (up to the grace time), then resolves. */
+  shutdown(): Promise<void>;
+}
+
+export async function startWorkers(
+  deps: WorkerDependencies & { connection: NativeConnection; workflowBundle: WorkflowBundle; taskQueues?: TaskQueue[] },
+): Promise<RunningWorkers> {
+  const activities = activitiesByTaskQueue(deps);
+  const queues = deps.taskQueues ?? (Object.values(TASK_QUEUES) as TaskQueue[]);
+  const workers = await Promise.all(
+    queues.map((taskQueue) =>
+      Worker.create({
+        connection: deps.connection,
+        namespace: deps.config.temporal.namespace,
+        taskQueue,
+        workflowBundle: deps.workflowBundle,
+        activities: activities[taskQueue],
+        shutdownGraceTime: deps.config.workerShutdownGraceMs,
+      }),
+    ),
+  );
+  const finished = Promise.all(workers.map((worker) => worker.run())).then(() => undefined);
+  return {
+    finished,
+    async shutdown() {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await finished;
+    },
+  };
+}
+
+/** Prepares the database and schedules, then runs the workers until `stop` is called. */
+export async function runWorkerService(config: Config, logger: Logger) {
+  installRuntime(config, logger);
+  await ensureDatabaseExists(config.databaseUrl);
+  const db = openDatabase(config.databaseUrl);
+  const applied = await migrateToLatest(db);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+
+  const client = await connectClient(config);
+  const schedules = await ensureSchedules(client, config);
+  logger.info({ schedules }, 'schedules ensured');
+
+  const workflowBundle = await loadWorkflowBundle(config.temporal.workflowBundlePath);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const channels = createChannels(config, logger);
+  const workers = await startWorkers({ config, logger, db, channels, client, connection, workflowBundle });
+  logger.info({ taskQueues: Object.values(TASK_QUEUES), namespace: config.temporal.namespace }, 'worker started');
+
+  const closeResources = async () => {
+    await Promise.allSettled([closeChannels(channels), db.destroy(), connection.close(), client.connection.close()]);
+  };
+  const finished = workers.finished.finally(closeResources);
+  return {
+    finished,
+    async stop() {
+      logger.info('worker shutting down: finishing in-flight activities');
+      await workers.shutdown().catch(() => undefined);
+      await finished;
+      logger.info('worker stopped');
+    },
+  };
+}
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config, 'worker');
+  const service = await runWorkerService(config, logger);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void service.stop());
+  await service.finished;
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,2 @@
+// Every workflow of the service: the entry point of the worker's workflow bundle.
+export { retentionWorkflow } from './retention';
