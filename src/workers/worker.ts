@@ -55,6 +55,9 @@ export async function startWorkers(
         workflowBundle: deps.workflowBundle,
         activities: activities[taskQueue],
         shutdownGraceTime: deps.config.workerShutdownGraceMs,
+        // Cancellation reaches an activity through its heartbeat: a short throttle makes "stop after the
+        // current batch" mean that, instead of up to 80% of the heartbeat timeout later.
+        maxHeartbeatThrottleInterval: '1 second',
       }),
     ),
   );
