@@ -18,7 +18,7 @@ async function main() {
   const worker = await startTestWorker(testConfig({ TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: database.url }), database, [TASK_QUEUES.maintenance]);
   const cli = await resolveTemporalCli();
   try {
-    const record = async (name: string, input: RetentionInput, whileRunning?: (cancel: () => Promise<void>) => Promise<void>) => {
+    const record = async (name: string, input: RetentionInput, whileRunning?: (cancel: () => Promise<unknown>) => Promise<void>) => {
       const handle = await temporal.client.workflow.start('retentionWorkflow', { taskQueue: TASK_QUEUES.maintenance, workflowId: `retention-${name}`, args: [input] });
       if (whileRunning) await whileRunning(() => handle.cancel());
       await handle.result().catch(() => undefined);
@@ -33,6 +33,7 @@ async function main() {
     await record('bad-policy', { maxAgeDays: { dead_letters: 0 } });
     await seed(database.db, { oldNotifications: 200_000, freshNotifications: 0 });
     await record('cancelled', { batchSize: 50 }, async (cancel) => {
+      // cancel resolves to the server's reply, which the recording does not need
       await waitFor(async () => (await deletedSoFar(database.db, 'notifications')) > 1_000);
       await cancel();
     });

@@ -46,6 +46,28 @@ function expiredRows(table: RetentionTable, cutoff: Date, limit: number | null):
   }
 }
 
+/** One batch: deletes up to `batchSize` expired rows of a table and says how many went. */
+export async function deleteExpiredBatch(db: Kysely<Database>, table: RetentionTable, cutoff: Date, batchSize: number): Promise<number> {
+  const result = await sql`delete from ${sql.table(table)} where ctid = any(array(${expiredRows(table, cutoff, batchSize)}))`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+/** The same batch, with its count added to the run's progress row in the same transaction. */
+async function deleteExpiredBatchWithProgress(db: Kysely<Database>, runKey: string, table: RetentionTable, cutoff: Date, batchSize: number): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const deleted = await deleteExpiredBatch(trx, table, cutoff, batchSize);
+    if (deleted > 0) {
+      await sql`insert into retention_progress as progress (run_key, table_name, deleted_rows, batches)
+        values (${runKey}, ${table}, ${deleted}, 1)
+        on conflict (run_key, table_name) do update set
+          deleted_rows = progress.deleted_rows + excluded.deleted_rows,
+          batches = progress.batches + 1,
+          updated_at = now()`.execute(trx);
+    }
+    return deleted;
+  });
+}
+
 export function createRetentionActivities({ db, config, onBatchDeleted }: RetentionDependencies) {
   async function readRetentionProgress(runKey: string): Promise<Array<{ table: RetentionTable } & PurgeResult>> {
     const rows = await db.selectFrom('retention_progress').selectAll().where('run_key', '=', runKey).execute();
@@ -92,24 +114,7 @@ export function createRetentionActivities({ db, config, onBatchDeleted }: Retent
       context.heartbeat(progress);
       for (;;) {
         if (context.cancellationSignal.aborted) throw new CancelledFailure('retention cancelled after a completed batch');
-        const deleted = await db.transaction().execute(async (trx) => {
-          const result = await sql`delete from ${sql.table(table)} where ctid = any(array(${expiredRows(table, cutoff, batchSize)}))`.execute(trx);
-          const count = Number(result.numAffectedRows ?? 0);
-          if (count > 0) {
-            await trx
-              .insertInto('retention_progress')
-              .values({ run_key: runKey, table_name: table, deleted_rows: String(count), batches: 1 })
-              .onConflict((conflict) =>
-                conflict.columns(['run_key', 'table_name']).doUpdateSet({
-                  deleted_rows: sql`retention_progress.deleted_rows + ${count}`,
-                  batches: sql`retention_progress.batches + 1`,
-                  updated_at: sql`now()`,
-                }),
-              )
-              .execute();
-          }
-          return count;
-        });
+        const deleted = await deleteExpiredBatchWithProgress(db, runKey, table, cutoff, batchSize);
         if (deleted > 0) {
           progress.rows += deleted;
           progress.batches += 1;
