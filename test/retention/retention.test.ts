@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { sql } from 'kysely';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import type { RetentionInput, RetentionReport } from '../../src/workflows/retention-types';
@@ -99,9 +99,12 @@ describe('retentionWorkflow', () => {
     const handle = await start({ maxAgeDays: { notifications: -1 } });
     await assert.rejects(handle.result(), (error: unknown) => {
       assert.ok(error instanceof WorkflowFailedError);
-      const cause = (error.cause as { cause?: { type?: string; message?: string } }).cause;
-      assert.equal(cause?.type, 'InvalidRetentionPolicy');
-      assert.match(cause?.message ?? '', /notifications must be a positive number of days/);
+      let cause: unknown = error;
+      while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
+      assert.ok(cause instanceof ApplicationFailure, 'an ApplicationFailure in the cause chain');
+      assert.equal(cause.type, 'InvalidRetentionPolicy');
+      assert.equal(cause.nonRetryable, true);
+      assert.match(cause.message, /notifications must be a positive number of days/);
       return true;
     });
   });
