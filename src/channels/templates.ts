@@ -21,7 +21,7 @@ function compile(template: string, mode: TemplateMode): Handlebars.TemplateDeleg
       if (cache.size > 1_000) cache.clear();
       cache.set(key, compiled);
     } catch (error) {
-      throw new TemplateError(`Malformed template: ${(error as Error).message.split('\n')[0]}`);
+      throw new TemplateError(`Malformed template: ${parseProblem(error)}`);
     }
   }
   return compiled;
@@ -32,8 +32,14 @@ export function assertTemplateCompiles(template: string): void {
   try {
     templates.precompile(template, { strict: true });
   } catch (error) {
-    throw new TemplateError(`Malformed template: ${(error as Error).message.split('\n')[0]}`);
+    throw new TemplateError(`Malformed template: ${parseProblem(error)}`);
   }
+}
+
+/** Handlebars' parse errors span several lines (position, source excerpt, expectation): keep the first and last. */
+function parseProblem(error: unknown): string {
+  const lines = ((error as Error).message ?? String(error)).split('\n').map((line) => line.trim()).filter(Boolean);
+  return lines.length > 1 ? `${lines[0]} ${lines[lines.length - 1]}` : (lines[0] ?? 'cannot be parsed');
 }
 
 export function renderTemplate(template: string, variables: Record<string, unknown>, mode: TemplateMode): string {

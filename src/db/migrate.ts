@@ -1,10 +1,12 @@
 // Applies the project's migrations; run before any worker starts.
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/0001_initial';
+import * as campaigns from './migrations/0002_campaigns';
 
 /** Migrations in order. Add new ones here; names sort by their numeric prefix. */
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_campaigns': campaigns,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

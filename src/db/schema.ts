@@ -43,6 +43,22 @@ export interface CampaignRecipientTable {
   created_at: Generated<Date>;
 }
 
+/**
+ * Who is sending a campaign and how far it got. `claim_token` names the workflow run that claimed it;
+ * `lease` the one batch attempt allowed to write the ledger; the counters move in the same
+ * transaction as the ledger rows they count.
+ */
+export interface CampaignProgressTable {
+  campaign_id: string;
+  claim_token: string;
+  lease: string | null;
+  total: Generated<number>;
+  sent: Generated<number>;
+  failed: Generated<number>;
+  claimed_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export type NotificationStatus = 'pending' | 'sent' | 'failed';
 
 export interface NotificationTable {
@@ -87,6 +103,7 @@ export interface RetentionProgressTable {
 export interface Database {
   notification_campaigns: NotificationCampaignTable;
   campaign_recipients: CampaignRecipientTable;
+  campaign_progress: CampaignProgressTable;
   notifications: NotificationTable;
   dead_letters: DeadLetterTable;
   retention_progress: RetentionProgressTable;

@@ -1,6 +1,8 @@
 // `npm start`: the whole service on its defaults. Uses the Temporal server at TEMPORAL_ADDRESS, or starts
 // a dev server (SQLite under TEMPORAL_DATA_DIR, Web UI) when none answers there.
 import path from 'node:path';
+import { createEventBridge } from '../bridge/bridge';
+import { TopologyMismatchError } from '../bridge/topology';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { resolveTemporalCli } from '../temporal/cli-binary';
@@ -27,22 +29,33 @@ async function main() {
   }
 
   const worker = await runWorkerService(config, logger);
+  // After the worker, so the first events find someone to run their workflows.
+  const bridge = createEventBridge({ config, logger: createLogger(config, 'bridge') });
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // The bridge first: no new workflows start while the worker finishes what it has.
+    await bridge.stop();
     await worker.stop();
     await devServer?.stop();
     logger.info('stopped');
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop(signal));
+  try {
+    await bridge.start();
+  } catch (error) {
+    await stop('bridge start-up failed');
+    throw error;
+  }
   await worker.finished;
   if (!stopping) await devServer?.stop();
 }
 
 main().catch((error) => {
-  console.error(error instanceof ConfigError ? error.message : error instanceof Error ? error.stack : error);
+  const expected = error instanceof ConfigError || error instanceof TopologyMismatchError;
+  console.error(expected ? error.message : error instanceof Error ? error.stack : error);
   process.exit(1);
 });

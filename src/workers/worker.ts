@@ -2,7 +2,9 @@
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
+import { createCampaignActivities } from '../activities/campaign';
 import { createDeadLetterActivities } from '../activities/dead-letters';
+import { createDeliveryActivities } from '../activities/delivery';
 import { createRetentionActivities } from '../activities/retention';
 import { closeChannels, createChannels, type Channels } from '../channels';
 import { loadConfig, type Config } from '../config';
@@ -10,7 +12,10 @@ import { openDatabase, ensureDatabaseExists } from '../db/connect';
 import { migrateToLatest } from '../db/migrate';
 import type { Database } from '../db/schema';
 import { createLogger, type Logger } from '../logger';
-import { connectClient } from '../temporal/connection';
+import { startWorkerOperations } from '../ops/service';
+import { connectClient, temporalConnectionOptions } from '../temporal/connection';
+import { createDataConverter } from '../temporal/data-converter';
+import { ensureSearchAttributes } from '../temporal/register-search-attributes';
 import { ensureSchedules } from '../temporal/schedules';
 import { TASK_QUEUES, type TaskQueue } from '../temporal/task-queues';
 import { installRuntime } from './runtime';
@@ -29,8 +34,8 @@ function activitiesByTaskQueue(deps: WorkerDependencies): Record<TaskQueue, obje
   const deadLetters = createDeadLetterActivities(deps);
   return {
     [TASK_QUEUES.maintenance]: { ...createRetentionActivities(deps) },
-    [TASK_QUEUES.campaigns]: { ...deadLetters },
-    [TASK_QUEUES.transactional]: { ...deadLetters },
+    [TASK_QUEUES.campaigns]: { ...createCampaignActivities(deps), ...deadLetters },
+    [TASK_QUEUES.transactional]: { ...createDeliveryActivities(deps), ...deadLetters },
   };
 }
 
@@ -54,6 +59,8 @@ export async function startWorkers(
         taskQueue,
         workflowBundle: deps.workflowBundle,
         activities: activities[taskQueue],
+        // The same codec as every client: payloads and failure messages leave the worker encrypted.
+        dataConverter: createDataConverter(deps.config),
         shutdownGraceTime: deps.config.workerShutdownGraceMs,
         // Cancellation reaches an activity through its heartbeat: a short throttle makes "stop after the
         // current batch" mean that, instead of up to 80% of the heartbeat timeout later.
@@ -80,17 +87,19 @@ export async function runWorkerService(config: Config, logger: Logger) {
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
   const client = await connectClient(config);
+  await ensureSearchAttributes(client, config.temporal.namespace, logger);
   const schedules = await ensureSchedules(client, config);
   logger.info({ schedules }, 'schedules ensured');
+  const operations = await startWorkerOperations({ config, logger, db });
 
   const workflowBundle = await loadWorkflowBundle(config.temporal.workflowBundlePath);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const channels = createChannels(config, logger);
   const workers = await startWorkers({ config, logger, db, channels, client, connection, workflowBundle });
   logger.info({ taskQueues: Object.values(TASK_QUEUES), namespace: config.temporal.namespace }, 'worker started');
 
   const closeResources = async () => {
-    await Promise.allSettled([closeChannels(channels), db.destroy(), connection.close(), client.connection.close()]);
+    await Promise.allSettled([operations.close(), closeChannels(channels), db.destroy(), connection.close(), client.connection.close()]);
   };
   const finished = workers.finished.finally(closeResources);
   return {

@@ -1,0 +1,20 @@
+// `npm run bridge`: the RabbitMQ bridge on its own, so it scales apart from the workers.
+import { createEventBridge } from '../bridge/bridge';
+import { TopologyMismatchError } from '../bridge/topology';
+import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../logger';
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config, 'bridge');
+  const bridge = createEventBridge({ config, logger });
+  // Installed before start-up, so a SIGTERM while still connecting also ends cleanly.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void bridge.stop());
+  await bridge.start();
+}
+
+main().catch((error) => {
+  const expected = error instanceof ConfigError || error instanceof TopologyMismatchError;
+  console.error(expected ? error.message : error instanceof Error ? error.stack : error);
+  process.exit(1);
+});
