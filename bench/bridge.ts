@@ -159,7 +159,7 @@ async function main() {
     const line = (label: string, value: number) => console.log(`  ${label.padEnd(52)}${format(value)} events/s`);
     const amqpRate = await rawConsumeAndAck(config, vhost, events, prefetch);
     line(`raw amqplib consume+ack (prefetch ${prefetch})`, amqpRate);
-    const main = await compare(config, temporal.client, vhost, events, prefetch, 4);
+    const main = await compare(config, temporal.client, vhost, events, prefetch, 10);
     line(`raw workflow starts (concurrency ${prefetch})`, main.raw);
     line(`bridge, publish -> workflow started (prefetch ${prefetch})`, main.bridge);
     const ratio = main.bridge / Math.min(amqpRate, main.raw);
@@ -168,7 +168,7 @@ async function main() {
     console.log(`\nprefetch sweep, ${sweepEvents} events through each (raw starts at the same concurrency, interleaved):`);
     console.log('  prefetch   bridge ev/s   raw starts ev/s   ratio');
     for (const value of sweep) {
-      const point = await compare(config, temporal.client, vhost, sweepEvents, value, 2);
+      const point = await compare(config, temporal.client, vhost, sweepEvents, value, 4);
       console.log(`  ${String(value).padStart(8)}   ${format(point.bridge)}     ${format(point.raw)}       ${(point.bridge / point.raw).toFixed(2)}`);
     }
   } finally {

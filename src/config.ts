@@ -225,7 +225,7 @@ const environmentSchema = z.object({
   RETENTION_CATCHUP_WINDOW: z.string().regex(/^\d+(s|m|h|d)$/, 'must be a duration like 30m, 6h or 1d').default('6h'),
 
   // Campaigns
-  CAMPAIGN_BATCH_SIZE: positiveInt.max(10_000).default(2_000),
+  CAMPAIGN_BATCH_SIZE: positiveInt.max(10_000).default(5_000),
   CAMPAIGN_SEND_CONCURRENCY: positiveInt.max(1_000).default(20),
   CAMPAIGN_MAX_ATTEMPTS: positiveInt.max(100).default(5),
   CAMPAIGN_DISPATCH_LIMIT: positiveInt.max(1_000).default(50),

@@ -1,6 +1,7 @@
 // Dead letters: what exhausted its retries or could not be processed, kept with its reason for re-drive.
 import type { Kysely } from 'kysely';
 import type { Database, DeadLetterSource } from '../db/schema';
+import { recordDeadLetter as countDeadLetter } from '../ops/metrics';
 
 export interface DeadLetterRecord {
   source: DeadLetterSource;
@@ -17,6 +18,7 @@ export function createDeadLetterActivities({ db }: { db: Kysely<Database> }) {
         .insertInto('dead_letters')
         .values({ ...record, payload: JSON.stringify(record.payload ?? null) })
         .execute();
+      countDeadLetter(record.source);
     },
   };
 }

@@ -5,6 +5,7 @@ import { PermanentDeliveryError, type Channels } from '../channels/channel';
 import { TemplateError } from '../channels/templates';
 import type { Database } from '../db/schema';
 import type { Logger } from '../logger';
+import { recordSend } from '../ops/metrics';
 import { notificationDedupeKey, type DeliveryOutcome, type NotificationEvent } from '../workflows/event-types';
 import { renderEventEmail } from './event-templates';
 
@@ -20,8 +21,12 @@ export interface FailedNotification {
 }
 
 /** Errors after which a retry would fail the same way. */
+function isPermanentFailure(error: unknown): error is PermanentDeliveryError | TemplateError {
+  return error instanceof PermanentDeliveryError || error instanceof TemplateError;
+}
+
 function asNonRetryable(error: unknown): unknown {
-  if (error instanceof PermanentDeliveryError || error instanceof TemplateError) {
+  if (isPermanentFailure(error)) {
     return ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
   }
   return error;
@@ -71,6 +76,7 @@ export function createDeliveryActivities({ db, channels, logger }: DeliveryDepen
             idempotencyKey: dedupeKey,
             metadata: { eventType: event.routingKey, eventId: event.eventId },
           });
+          recordSend('email', 'sent');
           await trx
             .updateTable('notifications')
             .set({ status: 'sent', sent_at: sql<Date>`now()`, attempts: sql<number>`attempts + 1`, last_error: null })
@@ -81,6 +87,7 @@ export function createDeliveryActivities({ db, channels, logger }: DeliveryDepen
         });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
+        recordSend('email', isPermanentFailure(error) ? 'failed' : 'retried');
         await db
           .updateTable('notifications')
           .set({ attempts: sql<number>`attempts + 1`, last_error: message.slice(0, 1_000) })

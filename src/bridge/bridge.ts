@@ -127,6 +127,10 @@ export function createEventBridge({ config, logger, client: givenClient, onOutco
         let opened: Session | undefined;
         try {
           opened = await openSession();
+          if (stopping) {
+            await opened.connection.close().catch(() => undefined);
+            return;
+          }
           session = opened;
           await consume();
           stats.reconnects += 1;

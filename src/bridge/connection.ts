@@ -1,6 +1,7 @@
 // The one place an AMQP connection is opened, so transport options (TLS, heartbeats) are set once for every user.
 import amqp, { type ChannelModel } from 'amqplib';
 import type { Config } from '../config';
+import { amqpTlsOptions } from '../ops/amqp-tls';
 
 export interface AmqpConnectOptions {
   /** Shown in the broker's connection list (`rabbitmqctl list_connections client_properties`). */
@@ -10,7 +11,7 @@ export interface AmqpConnectOptions {
 }
 
 export async function connectAmqp(
-  config: Pick<Config, 'amqpUrl'> & { bridge: Pick<Config['bridge'], 'heartbeatSeconds'> },
+  config: Pick<Config, 'amqpUrl'> & Partial<Pick<Config, 'amqpTls'>> & { bridge: Pick<Config['bridge'], 'heartbeatSeconds'> },
   { connectionName, timeoutMs = 10_000 }: AmqpConnectOptions,
 ): Promise<ChannelModel> {
   const url = new URL(config.amqpUrl);
@@ -18,6 +19,7 @@ export async function connectAmqp(
   if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(config.bridge.heartbeatSeconds));
   try {
     return await amqp.connect(url.toString(), {
+      ...amqpTlsOptions(config),
       timeout: timeoutMs,
       clientProperties: { connection_name: connectionName, product: 'notification-jobs' },
     });

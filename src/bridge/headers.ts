@@ -25,7 +25,8 @@ function header(message: Message, name: string): unknown {
 /** The routing key the event was published with, wherever the message has travelled since. */
 export function originalRoutingKey(message: Message): string {
   const kept = header(message, HEADERS.routingKey);
-  if (typeof kept === 'string' && kept) return kept;
+  // AMQP routing keys are at most 255 bytes; anything longer cannot be a real one.
+  if (typeof kept === 'string' && kept && Buffer.byteLength(kept) <= 255) return kept;
   // Dead-lettered by the broker: x-death remembers the routing keys of the first death.
   const deaths = header(message, 'x-death');
   if (Array.isArray(deaths)) {

@@ -333,7 +333,7 @@ export async function closeCampaign(
   await db.transaction().execute(async (trx) => {
     const current = await lockHeld(trx, campaignId, claimToken);
     await trx.updateTable('campaign_progress').set({ lease: null }).where('campaign_id', '=', campaignId).execute();
-    if (current === 'processing' || current === 'paused' || current === 'scheduled') {
+    if (current === 'processing' || current === 'paused') {
       await trx
         .updateTable('notification_campaigns')
         .set({ status, completed_at: sql`now()`, ...(status === 'failed' ? { failure_reason: reason } : {}) })

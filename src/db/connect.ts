@@ -6,12 +6,17 @@ import type { Database } from './schema';
 // bigint columns (counts) come back as strings by default; our counts fit in a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-export function openDatabase(databaseUrl: string, options: { maxConnections?: number } = {}): Kysely<Database> {
-  return new Kysely<Database>({
-    dialect: new PostgresDialect({
-      pool: new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 10 }),
-    }),
-  });
+export interface OpenDatabaseOptions {
+  maxConnections?: number;
+  /** Told about connections the server dropped while idle (restart, failover); the pool replaces them. */
+  onIdleError?: (error: Error) => void;
+}
+
+export function openDatabase(databaseUrl: string, options: OpenDatabaseOptions = {}): Kysely<Database> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 10 });
+  // Without a listener, an idle connection killed by the server would crash the whole process.
+  pool.on('error', (error) => options.onIdleError?.(error));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
 /** Creates the database named in the URL if it is missing; safe to call from several processes at once. */

@@ -82,6 +82,12 @@ export function recordBridgeMessage(outcome: BridgeOutcome): void {
   record((m) => m.bridgeMessages.add(1, { outcome }));
 }
 
+/** For the bridge's `onOutcome`: the message by outcome, and a dead-lettered one as a dead letter of source `bridge`. */
+export function recordBridgeOutcome(outcome: BridgeOutcome): void {
+  recordBridgeMessage(outcome);
+  if (outcome === 'dead-lettered') recordDeadLetter('bridge');
+}
+
 export function recordBridgeReconnect(): void {
   record((m) => m.bridgeReconnects.add(1));
 }

@@ -3,13 +3,19 @@ import { createEventBridge } from '../bridge/bridge';
 import { TopologyMismatchError } from '../bridge/topology';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
+import { recordBridgeOutcome, recordBridgeReconnect } from '../ops/metrics';
+import { startBridgeOperations } from '../ops/service';
+import { installRuntime } from './runtime';
 
 async function main() {
   const config = loadConfig();
   const logger = createLogger(config, 'bridge');
-  const bridge = createEventBridge({ config, logger });
+  // The SDK runtime serves the bridge's Prometheus metrics (BRIDGE_METRICS_ADDRESS).
+  installRuntime(config, logger, 'bridge');
+  const operations = await startBridgeOperations({ config, logger });
+  const bridge = createEventBridge({ config, logger, onOutcome: recordBridgeOutcome, onReconnect: recordBridgeReconnect });
   // Installed before start-up, so a SIGTERM while still connecting also ends cleanly.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void bridge.stop());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void bridge.stop().then(() => operations.close()));
   await bridge.start();
 }
 

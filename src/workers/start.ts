@@ -5,6 +5,8 @@ import { createEventBridge } from '../bridge/bridge';
 import { TopologyMismatchError } from '../bridge/topology';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
+import { recordBridgeOutcome, recordBridgeReconnect } from '../ops/metrics';
+import { startConfiguredCodecServer } from '../ops/codec-server';
 import { resolveTemporalCli } from '../temporal/cli-binary';
 import { isTemporalReachable, startDevServer, type DevServer } from '../temporal/dev-server';
 import { runWorkerService } from './worker';
@@ -13,6 +15,8 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger(config, 'notification-jobs');
 
+  // Started first so the dev server's Web UI can be pointed at it.
+  const codecServer = await startConfiguredCodecServer(config, logger);
   let devServer: DevServer | undefined;
   if (await isTemporalReachable(config.temporal.address)) {
     logger.info({ temporalAddress: config.temporal.address }, 'using the Temporal server already running');
@@ -24,13 +28,19 @@ async function main() {
       namespace: config.temporal.namespace,
       databaseFile: path.resolve(config.temporal.dataDir, 'temporal.sqlite'),
       uiPort: config.temporal.uiPort,
+      uiCodecEndpoint: codecServer?.url,
     });
     logger.info({ temporalAddress: devServer.address, webUi: devServer.uiUrl }, `Temporal dev server started; Web UI at ${devServer.uiUrl}`);
   }
 
   const worker = await runWorkerService(config, logger);
   // After the worker, so the first events find someone to run their workflows.
-  const bridge = createEventBridge({ config, logger: createLogger(config, 'bridge') });
+  const bridge = createEventBridge({
+    config,
+    logger: createLogger(config, 'bridge'),
+    onOutcome: recordBridgeOutcome,
+    onReconnect: recordBridgeReconnect,
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -41,6 +51,7 @@ async function main() {
     await bridge.stop();
     await worker.stop();
     await devServer?.stop();
+    await codecServer?.close();
     logger.info('stopped');
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop(signal));
@@ -51,7 +62,10 @@ async function main() {
     throw error;
   }
   await worker.finished;
-  if (!stopping) await devServer?.stop();
+  if (!stopping) {
+    await devServer?.stop();
+    await codecServer?.close();
+  }
 }
 
 main().catch((error) => {

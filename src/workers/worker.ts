@@ -18,6 +18,7 @@ import { createDataConverter } from '../temporal/data-converter';
 import { ensureSearchAttributes } from '../temporal/register-search-attributes';
 import { ensureSchedules } from '../temporal/schedules';
 import { TASK_QUEUES, type TaskQueue } from '../temporal/task-queues';
+import { recordRetentionRowsDeleted } from '../ops/metrics';
 import { installRuntime } from './runtime';
 import { loadWorkflowBundle } from './workflow-bundle';
 
@@ -33,7 +34,7 @@ export interface WorkerDependencies {
 function activitiesByTaskQueue(deps: WorkerDependencies): Record<TaskQueue, object> {
   const deadLetters = createDeadLetterActivities(deps);
   return {
-    [TASK_QUEUES.maintenance]: { ...createRetentionActivities(deps) },
+    [TASK_QUEUES.maintenance]: { ...createRetentionActivities({ ...deps, onBatchDeleted: recordRetentionRowsDeleted }) },
     [TASK_QUEUES.campaigns]: { ...createCampaignActivities(deps), ...deadLetters },
     [TASK_QUEUES.transactional]: { ...createDeliveryActivities(deps), ...deadLetters },
   };
@@ -82,7 +83,7 @@ export async function startWorkers(
 export async function runWorkerService(config: Config, logger: Logger) {
   installRuntime(config, logger);
   await ensureDatabaseExists(config.databaseUrl);
-  const db = openDatabase(config.databaseUrl);
+  const db = openDatabase(config.databaseUrl, { onIdleError: (error) => logger.warn({ err: error }, 'idle database connection lost') });
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 

@@ -95,7 +95,7 @@ export async function startBridgeStack(options: StackOptions = {}): Promise<Brid
       await bridge.stop().catch(() => undefined);
       await worker.shutdown().catch(() => undefined);
       await Promise.allSettled([temporal.stop(), smtp.stop(), vhost.delete()]);
-      await database.drop().catch(() => undefined);
+      await database.drop();
     },
   };
 }

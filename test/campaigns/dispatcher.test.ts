@@ -81,19 +81,20 @@ describe('campaign dispatcher', () => {
       async () => {
         const response = await fetch(`http://${metricsAddress}/metrics`);
         const body = await response.text();
-        return /campaign_sends\S*\{[^}]*channel="webhook"[^}]*outcome="sent"[^}]*\} [1-9]/.test(body) ? body : undefined;
+        return /notification_jobs_sends_total\{[^}]*channel="webhook"[^}]*outcome="sent"[^}]*\} [1-9]/.test(body) ? body : undefined;
       },
       { timeoutMs: 30_000, message: 'campaign metrics on the Prometheus endpoint' },
     );
-    assert.match(text, /campaign_sends\S*\{[^}]*channel="email"[^}]*outcome="sent"[^}]*\} 30\b/);
-    assert.match(text, /campaign_batch_duration\S*_count\{[^}]*channel="webhook"[^}]*\} [1-9]/);
-    assert.match(text, /campaign_recipients_processed\S*\{[^}]*status="sent"[^}]*\} [1-9]/);
+    assert.match(text, /notification_jobs_sends_total\{[^}]*channel="email"[^}]*outcome="sent"[^}]*\} 30\b/);
+    assert.match(text, /notification_jobs_campaign_batch_duration_ms_count\{[^}]*\} [1-9]/);
+    assert.match(text, /notification_jobs_campaign_recipients_processed_total\{[^}]*outcome="sent"[^}]*\} [1-9]/);
   });
 
   it('sends nothing again when campaign-<id> is started a second time, during or after its run', async () => {
     const recipients = webhookRecipients(harness.http, 60, 'again');
     harness.http.setDelay(20);
-    const campaignId = await insertCampaign(harness.db, { channel: 'webhook', body: 'Hi {{name}}', recipients, ratePerSecond: 20 });
+    // Due in an hour: the minute schedule leaves it alone, and a hand start claims it all the same.
+    const campaignId = await insertCampaign(harness.db, { channel: 'webhook', body: 'Hi {{name}}', recipients, ratePerSecond: 20, scheduledAt: new Date(Date.now() + 3_600_000) });
     try {
       assert.equal(await startCampaignWorkflow(harness.temporal.client, campaignId), 'started');
       await waitFor(async () => (await readLedger(harness.db, campaignId)).sent > 0, { message: 'the first sends' });

@@ -1,5 +1,5 @@
 // What every campaign test file needs: its own Temporal dev server, database, SMTP and HTTP sinks, a
-// worker (in process, or as child processes for kill tests), and helpers to write and read campaigns.
+// worker (in process, or as child processes for kill tests), and functions that write and read campaigns.
 import { NativeConnection } from '@temporalio/worker';
 import { sql, type Kysely } from 'kysely';
 import { closeChannels, createChannels, type Channels } from '../../src/channels';
@@ -55,8 +55,6 @@ export async function startCampaignHarness(env: Record<string, string> = {}): Pr
   };
   const config = testConfig(workerEnv);
   const logger = createLogger(config, 'campaign-test');
-  // Once per test process: SDK logs through pino at LOG_LEVEL, metrics on METRICS_ADDRESS when given.
-  installRuntime(config, logger);
   const workers: RunningWorkers[] = [];
   const opened: Array<{ connection: NativeConnection; channels: Channels }> = [];
 
@@ -69,6 +67,9 @@ export async function startCampaignHarness(env: Record<string, string> = {}): Pr
     config,
     workerEnv,
     async startWorker() {
+      // Once per test process, and only with an in-process worker (an idle runtime would keep the process
+      // alive): SDK logs through pino at LOG_LEVEL, metrics on METRICS_ADDRESS when given.
+      installRuntime(config, logger);
       const connection = await NativeConnection.connect({ address: temporal.address });
       const channels = createChannels(config, logger);
       opened.push({ connection, channels });

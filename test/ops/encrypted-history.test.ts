@@ -91,9 +91,14 @@ describe('encrypted payloads', () => {
   it('stores no address or name anywhere in the raw history, search attributes or memos', async () => {
     const findings = await findPersonalData(temporalServer.client, temporalServer.namespace, [recipient.address, recipient.name, 'Lovelace']);
     assert.deepEqual(findings, []);
-    // The check is meaningful: the identifiers that are allowed there are found.
+    // The check is meaningful: the identifiers that are allowed there are found...
     const [found] = await findPersonalDataIds(temporalServer, campaignId);
     assert.equal(found, workflowId);
+    // ...and an address sent without the codec is found where it landed.
+    const control = `control.${randomBytes(3).toString('hex')}@example.org`;
+    await temporalServer.client.workflow.start('greetingWorkflow', { taskQueue: 'ops-unpolled', workflowId: 'plain-control', args: [{ campaignId, recipient: { address: control, name: 'x' } }] });
+    assert.deepEqual(await findPersonalData(temporalServer.client, temporalServer.namespace, [control]), [{ workflowId: 'plain-control', where: 'history', needle: control }]);
+    await temporalServer.client.workflow.getHandle('plain-control').terminate();
   });
 
   it('stores payloads encrypted under the current key id, and failure messages encoded', async () => {

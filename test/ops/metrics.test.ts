@@ -11,6 +11,7 @@ import type { Config } from '../../src/config';
 import {
   METRIC_NAMES,
   recordBridgeMessage,
+  recordBridgeOutcome,
   recordBridgeReconnect,
   recordCampaignBatchDuration,
   recordCampaignRecipients,
@@ -113,13 +114,14 @@ async function recordEveryCounter(scrape: () => Promise<string>): Promise<void> 
   recordBridgeMessage('started');
   recordBridgeMessage('duplicate');
   recordBridgeMessage('retried');
-  recordBridgeMessage('dead-lettered');
+  recordBridgeOutcome('dead-lettered');
   recordBridgeReconnect();
   recordDeadLetter('campaign');
   recordDeadLetter('bridge', 2);
   const text = await waitFor(async () => {
     const current = await scrape();
-    return sample(current, METRIC_NAMES.deadLetters, { source: 'bridge' }) === 2 ? current : undefined;
+    // 2 recorded directly, 1 by the dead-lettered bridge outcome.
+    return sample(current, METRIC_NAMES.deadLetters, { source: 'bridge' }) === 3 ? current : undefined;
   });
   assert.equal(sample(text, METRIC_NAMES.sends, { channel: 'email', outcome: 'sent' }), 3);
   assert.equal(sample(text, METRIC_NAMES.sends, { channel: 'webhook', outcome: 'retried' }), 1);

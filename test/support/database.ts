@@ -24,10 +24,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url,
     db,
     async drop() {
-      await db.destroy();
+      await db.destroy().catch(() => undefined);
       const admin = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
       await admin.connect();
       try {
+        // pool.end() resolves before the server has seen every socket close: let them go before dropping,
+        // so a forced drop only ever ends connections of processes the test killed.
+        for (let tries = 0; tries < 50; tries++) {
+          const { rows } = await admin.query('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+          if (rows[0].n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
         await admin.query(`drop database if exists "${name}" with (force)`);
       } finally {
         await admin.end();
