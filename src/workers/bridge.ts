@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { recordBridgeOutcome, recordBridgeReconnect } from '../ops/metrics';
 import { startBridgeOperations } from '../ops/service';
-import { installRuntime } from './runtime';
+import { installRuntime, shutdownRuntime } from './runtime';
 
 async function main() {
   const config = loadConfig();
@@ -15,7 +15,7 @@ async function main() {
   const operations = await startBridgeOperations({ config, logger });
   const bridge = createEventBridge({ config, logger, onOutcome: recordBridgeOutcome, onReconnect: recordBridgeReconnect });
   // Installed before start-up, so a SIGTERM while still connecting also ends cleanly.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void bridge.stop().then(() => operations.close()));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void bridge.stop().then(() => operations.close()).then(shutdownRuntime));
   await bridge.start();
 }
 

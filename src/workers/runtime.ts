@@ -66,3 +66,11 @@ export function installRuntime(
   }
   if (metricsAddress) logger.info({ metricsAddress, role }, `Prometheus metrics at http://${metricsAddress}/metrics`);
 }
+
+/**
+ * Ends the runtime of a process that runs no worker (a bridge on its own): its log forwarding would
+ * otherwise keep the process alive after everything else has closed. Workers end theirs by themselves.
+ */
+export async function shutdownRuntime(): Promise<void> {
+  await Runtime._instance?.shutdown();
+}

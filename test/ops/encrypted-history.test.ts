@@ -21,6 +21,7 @@ import { installRuntime } from '../../src/workers/runtime';
 import { testConfig } from '../support/config';
 import { freePort } from '../support/ports';
 import { startTestTemporal, type TestTemporal } from '../support/temporal';
+import { waitFor } from '../support/wait';
 import { greetingActivities } from './fixtures/greeting-activities';
 import { findPersonalData } from './support/personal-data';
 
@@ -97,7 +98,15 @@ describe('encrypted payloads', () => {
     // ...and an address sent without the codec is found where it landed.
     const control = `control.${randomBytes(3).toString('hex')}@example.org`;
     await temporalServer.client.workflow.start('greetingWorkflow', { taskQueue: 'ops-unpolled', workflowId: 'plain-control', args: [{ campaignId, recipient: { address: control, name: 'x' } }] });
-    assert.deepEqual(await findPersonalData(temporalServer.client, temporalServer.namespace, [control]), [{ workflowId: 'plain-control', where: 'history', needle: control }]);
+    // Listing workflows goes through visibility, which sees a new workflow a moment after it started.
+    const controlFindings = await waitFor(
+      async () => {
+        const findings = await findPersonalData(temporalServer.client, temporalServer.namespace, [control]);
+        return findings.length > 0 ? findings : undefined;
+      },
+      { timeoutMs: 30_000, message: 'the control workflow to be listed' },
+    );
+    assert.deepEqual(controlFindings, [{ workflowId: 'plain-control', where: 'history', needle: control }]);
     await temporalServer.client.workflow.getHandle('plain-control').terminate();
   });
 
