@@ -46,26 +46,26 @@ function expiredRows(table: RetentionTable, cutoff: Date, limit: number | null):
   }
 }
 
+/** The batch's DELETE statement; its parameters are $1 = cutoff and $2 = batch size. */
+function deleteStatement(table: RetentionTable, cutoff: Date, batchSize: number) {
+  return sql`delete from ${sql.table(table)} where ctid = any(array(${expiredRows(table, cutoff, batchSize)}))`;
+}
+
 /** One batch: deletes up to `batchSize` expired rows of a table and says how many went. */
 export async function deleteExpiredBatch(db: Kysely<Database>, table: RetentionTable, cutoff: Date, batchSize: number): Promise<number> {
-  const result = await sql`delete from ${sql.table(table)} where ctid = any(array(${expiredRows(table, cutoff, batchSize)}))`.execute(db);
+  const result = await deleteStatement(table, cutoff, batchSize).execute(db);
   return Number(result.numAffectedRows ?? 0);
 }
 
-/** The same batch, with its count added to the run's progress row in the same transaction. */
-async function deleteExpiredBatchWithProgress(db: Kysely<Database>, runKey: string, table: RetentionTable, cutoff: Date, batchSize: number): Promise<number> {
-  return db.transaction().execute(async (trx) => {
-    const deleted = await deleteExpiredBatch(trx, table, cutoff, batchSize);
-    if (deleted > 0) {
-      await sql`insert into retention_progress as progress (run_key, table_name, deleted_rows, batches)
-        values (${runKey}, ${table}, ${deleted}, 1)
-        on conflict (run_key, table_name) do update set
-          deleted_rows = progress.deleted_rows + excluded.deleted_rows,
-          batches = progress.batches + 1,
-          updated_at = now()`.execute(trx);
-    }
-    return deleted;
-  });
+/**
+ * The same batch, with its count added to the run's progress row atomically, in one round trip
+ * (the function retention_delete_batch of migration 0003).
+ */
+export async function deleteExpiredBatchWithProgress(db: Kysely<Database>, runKey: string, table: RetentionTable, cutoff: Date, batchSize: number): Promise<number> {
+  const statement = deleteStatement(table, cutoff, batchSize).compile(db);
+  const { rows } = await sql<{ deleted: number }>`
+    select retention_delete_batch(${statement.sql}, ${cutoff}, ${batchSize}, ${runKey}, ${table}) as deleted`.execute(db);
+  return Number(rows[0]?.deleted ?? 0);
 }
 
 export function createRetentionActivities({ db, config, onBatchDeleted }: RetentionDependencies) {

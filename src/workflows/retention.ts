@@ -32,26 +32,25 @@ export async function retentionWorkflow(input: RetentionInput = {}): Promise<Ret
   const startedAt = info.runStartTime;
   const policies = await loadRetentionPolicies(input.maxAgeDays ?? {});
 
-  const tables: TableReport[] = [];
-  let cancelled = false;
-  for (const policy of policies) {
+  // The tables are independent, so they are purged side by side.
+  const purges = policies.map((policy) => {
     const cutoff = new Date(startedAt.getTime() - policy.maxAgeDays * 24 * 3600 * 1000).toISOString();
-    try {
-      const result = await purgeExpired({ runKey, table: policy.table, cutoff, batchSize: input.batchSize ?? policy.batchSize, dryRun });
-      tables.push({ table: policy.table, cutoff, ...result });
-      log.info('retention table done', { table: policy.table, rows: result.rows, dryRun });
-    } catch (error) {
-      if (!isCancellation(error)) throw error;
-      cancelled = true;
-      // The activity finished its current batch before acknowledging; the ledger says what was done.
-      const progress = await CancellationScope.nonCancellable(() => readRetentionProgress(runKey));
-      for (const row of progress) {
-        if (!tables.some((done) => done.table === row.table)) {
-          tables.push({ table: row.table, cutoff, rows: row.rows, batches: row.batches });
-        }
-      }
-      break;
-    }
-  }
+    const batchSize = input.batchSize ?? policy.batchSize;
+    return { table: policy.table, cutoff, result: purgeExpired({ runKey, table: policy.table, cutoff, batchSize, dryRun }) };
+  });
+  const settled = await Promise.allSettled(purges.map((purge) => purge.result));
+  const failure = settled.find((outcome) => outcome.status === 'rejected' && !isCancellation(outcome.reason));
+  if (failure?.status === 'rejected') throw failure.reason;
+
+  const cancelled = settled.some((outcome) => outcome.status === 'rejected');
+  // A cancelled activity finished its current batch before acknowledging; the ledger says what was done.
+  const progress = cancelled ? await CancellationScope.nonCancellable(() => readRetentionProgress(runKey)) : [];
+  const tables: TableReport[] = purges.map(({ table, cutoff }, index) => {
+    const outcome = settled[index]!;
+    if (outcome.status === 'fulfilled') return { table, cutoff, ...outcome.value };
+    const done = progress.find((row) => row.table === table);
+    return { table, cutoff, rows: done?.rows ?? 0, batches: done?.batches ?? 0 };
+  });
+  log.info('retention done', { dryRun, cancelled, rows: tables.map(({ table, rows }) => `${table}=${rows}`).join(' ') });
   return { dryRun, cancelled, startedAt: startedAt.toISOString(), tables };
 }
