@@ -109,6 +109,8 @@ export function createRetentionActivities({ db, config, onBatchDeleted }: Retent
         return { rows: count, batches: Math.ceil(count / batchSize) };
       }
 
+      // The bookkeeping of earlier runs expires with the rows it counted.
+      await db.deleteFrom('retention_progress').where('table_name', '=', table).where('run_key', '!=', runKey).where('updated_at', '<', cutoff).execute();
       const resumed = (await readRetentionProgress(runKey)).find((row) => row.table === table);
       const progress: PurgeResult = { rows: resumed?.rows ?? 0, batches: resumed?.batches ?? 0 };
       context.heartbeat(progress);

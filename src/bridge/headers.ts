@@ -2,7 +2,7 @@
 import type { Message, Options } from 'amqplib';
 
 export const HEADERS = {
-  /** Why the message is in the dead-letter queue (contract). */
+  /** Why the message is in the dead-letter queue. */
   error: 'x-error',
   /** How many times the bridge tried to start the workflow; counted here, not by the broker. */
   attempts: 'x-bridge-attempts',

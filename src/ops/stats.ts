@@ -13,7 +13,7 @@ import { TASK_QUEUES } from '../temporal/task-queues';
 import { scrubCredentials } from './personal-data';
 import { withTimeout } from './readiness';
 
-/** The workflow types of the contract. */
+/** The workflow types this service runs. */
 export const WORKFLOW_TYPES = ['campaignWorkflow', 'campaignDispatcherWorkflow', 'eventNotificationWorkflow', 'retentionWorkflow'] as const;
 
 export type QueueRole = 'work' | 'retry' | 'dead-letter';

@@ -54,7 +54,14 @@ async function main() {
     await codecServer?.close();
     logger.info('stopped');
   };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop(signal));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () =>
+      stop(signal).catch((error) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exitCode = 1;
+      }),
+    );
+  }
   try {
     await bridge.start();
   } catch (error) {

@@ -5,7 +5,11 @@ import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
 export async function loadWorkflowBundle(prebuiltPath?: string): Promise<WorkflowBundle> {
-  if (prebuiltPath && existsSync(prebuiltPath)) return { code: readFileSync(prebuiltPath, 'utf8') };
+  if (prebuiltPath) {
+    // A path that is set but wrong is a deployment mistake: say so rather than quietly bundling.
+    if (!existsSync(prebuiltPath)) throw new Error(`WORKFLOW_BUNDLE_PATH=${prebuiltPath}: no such file (build it with npm run build:workflows -- ${prebuiltPath})`);
+    return { code: readFileSync(prebuiltPath, 'utf8') };
+  }
   return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: silentLogger });
 }
 

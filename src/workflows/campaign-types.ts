@@ -44,7 +44,7 @@ export interface CampaignWorkflowInput {
   carryOver?: CampaignCarryOver;
 }
 
-/** `progress` query: the contract's fields first. */
+/** `progress` query: the fields operators rely on first. */
 export interface CampaignProgress {
   status: CampaignStatus | 'claiming';
   total: number;

@@ -75,7 +75,12 @@ export async function eventNotificationWorkflow(event: NotificationEvent): Promi
       await recordDeadLetter({ source: 'notification', reference: dedupeKey, payload: event, error: reason, attempts });
     });
     log.warn('notification dead-lettered', { eventType: event.routingKey, eventId: event.eventId });
-    // Failed, not completed, so the Web UI's status filter finds it; the dead letter holds the details.
-    throw ApplicationFailure.create({ type: 'NotificationDeadLettered', message: `Notification ${dedupeKey} dead-lettered: ${reason}`, nonRetryable: true });
+    // Failed, not completed, so the Web UI's status filter finds it. The provider's reason stays in the
+    // dead letter: it may quote the address, and a failure raised in workflow code is stored unencrypted.
+    throw ApplicationFailure.create({
+      type: 'NotificationDeadLettered',
+      message: `Notification ${dedupeKey} dead-lettered; the reason is in dead_letters (source notification, reference ${dedupeKey})`,
+      nonRetryable: true,
+    });
   }
 }
