@@ -1,6 +1,7 @@
 // What a message on `events` must look like, per routing key, and the one function that turns a raw message into an event.
 import { z } from 'zod';
 import {
+  EVENT_ROUTING_KEYS,
   isEventRoutingKey,
   notificationDedupeKey,
   type EventBodies,
@@ -73,15 +74,16 @@ export function parseEventMessage(message: RawEventMessage, maxBytes: number): P
   if (content.length > maxBytes) {
     return { ok: false, kind: 'oversize', reason: `Body of ${content.length} bytes exceeds the limit of ${maxBytes} bytes (BRIDGE_MAX_MESSAGE_BYTES)` };
   }
-  if (content.length === 0 || content.toString('utf8').trim() === '') {
+  const text = content.toString('utf8');
+  if (text.trim() === '') {
     return { ok: false, kind: 'empty', reason: 'Empty body: expected a JSON object' };
   }
   if (!isEventRoutingKey(routingKey)) {
-    return { ok: false, kind: 'unknown-routing-key', reason: `Unknown routing key "${routingKey.slice(0, 100)}": expected one of payment.completed, ticket.purchased, event.reminder` };
+    return { ok: false, kind: 'unknown-routing-key', reason: `Unknown routing key "${routingKey.slice(0, 100)}": expected one of ${EVENT_ROUTING_KEYS.join(', ')}` };
   }
   let json: unknown;
   try {
-    json = JSON.parse(content.toString('utf8'));
+    json = JSON.parse(text);
   } catch {
     // The parser's own message quotes the body, which may hold personal data.
     return { ok: false, kind: 'malformed-json', reason: `Malformed JSON: the ${content.length}-byte body does not parse` };
