@@ -4,9 +4,9 @@ import { constants, createReadStream } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse';
-import { z } from 'zod';
 import { renderTemplate, TemplateError } from '../channels/templates';
 import type { Channel } from '../db/schema';
+import { isEmailAddress } from '../channels/email';
 
 export interface RecipientRow {
   recipientId: string;
@@ -24,11 +24,10 @@ const ID_COLUMNS = ['recipient_id', 'recipientId', 'id'];
 const ADDRESS_COLUMNS = ['address', 'email', 'url'];
 const MAX_REPORTED_PROBLEMS = 20;
 
-const emailAddress = z.string().email();
 
 export function addressProblem(channel: Channel, address: string): string | undefined {
   if (!address) return 'address is empty';
-  if (channel === 'email' && !emailAddress.safeParse(address).success) return `"${address}" is not an email address`;
+  if (channel === 'email' && !isEmailAddress(address)) return `"${address}" is not an email address`;
   if (channel === 'webhook') {
     try {
       const url = new URL(address);

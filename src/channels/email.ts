@@ -7,6 +7,11 @@ import { createLogChannel } from './log';
 
 const emailAddress = z.string().email();
 
+/** The one address check of the service: the email channel and campaign recipient files agree on it. */
+export function isEmailAddress(value: string): boolean {
+  return emailAddress.safeParse(value).success;
+}
+
 /** A Message-ID derived from the idempotency key: a resend after a crash carries the same id. */
 export function messageIdFor(idempotencyKey: string): string {
   return `<${idempotencyKey.replace(/[^A-Za-z0-9._-]/g, '.')}@notification-jobs>`;
@@ -25,7 +30,7 @@ export function createEmailChannel({ smtpUrl, from, logger }: EmailChannelOption
   return {
     channel: 'email',
     async send(message: OutgoingMessage) {
-      if (!emailAddress.safeParse(message.to).success) throw new PermanentDeliveryError('Invalid email address');
+      if (!isEmailAddress(message.to)) throw new PermanentDeliveryError('Invalid email address');
       const messageId = messageIdFor(message.idempotencyKey);
       if (!transport) return { ...(await fallback!.send(message)), providerMessageId: messageId };
       try {
